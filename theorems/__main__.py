@@ -1,0 +1,7 @@
+"""Entry point for ``python -m theorems``."""
+
+import sys
+
+from theorems._cli import main
+
+sys.exit(main())

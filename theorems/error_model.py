@@ -1,0 +1,112 @@
+"""Forward-error bounds for floating-point results, after Higham, *Accuracy and Stability of
+Numerical Algorithms* (2nd ed., 2002), chapter 3.
+
+Every tolerance in the suite is a :class:`Bound`: a per-entry absolute bound on the difference
+between two computed results, with a derivation that the failure message prints. With unit
+roundoff u (2^-53 for float64, 2^-24 for float32) and
+
+.. math:: \\gamma_k = \\frac{k u}{1 - k u},
+
+a product of matrices computed in any order of summation, with or without fused multiply-add,
+satisfies :math:`|fl(A_1 \\cdots A_m) - A_1 \\cdots A_m| \\le \\gamma_K |A_1| \\cdots |A_m|` where
+K is the sum of the inner dimensions (Higham, eq. 3.13 applied m - 1 times, with
+:math:`(1+\\gamma_a)(1+\\gamma_b) \\le 1 + \\gamma_{a+b}`). The bound holds entrywise, so an entry
+that is exactly 0 analytically but about 1e-16 numerically is covered by the magnitudes of the
+operands, not by an ad hoc absolute tolerance.
+
+The model assumes no overflow. Underflow is covered by an absolute term of one smallest normal
+number per operation, because XLA on CPU flushes subnormal results to zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Bound",
+    "exact",
+    "gamma",
+    "product",
+    "rounded",
+    "unit_roundoff",
+]
+
+
+def unit_roundoff(dtype: Any) -> float:
+    """Return u = eps / 2 for a floating dtype: 2^-53 for float64, 2^-24 for float32."""
+    info = np.finfo(np.dtype(dtype))
+    return float(info.eps) / 2.0
+
+
+def gamma(k: int, dtype: Any) -> float:
+    """Return gamma_k = k u / (1 - k u).
+
+    Raises:
+        ValueError: k is negative, or k u >= 1 (the model no longer bounds anything).
+    """
+    if k < 0:
+        raise ValueError(f"gamma needs k >= 0 operations, got k={k!r}")
+    u = unit_roundoff(dtype)
+    if k * u >= 1.0:
+        raise ValueError(f"gamma_k is undefined for k={k!r} with u={u!r}: k u must be < 1")
+    return k * u / (1.0 - k * u)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A per-entry absolute error bound and the derivation that produced it.
+
+    ``array`` broadcasts against the compared arrays; ``derivation`` is a formula in words,
+    e.g. ``gamma_5 |W2||D||W1|``, which the closeness check prints on failure.
+    """
+
+    array: np.ndarray
+    derivation: str
+
+    def __add__(self, other: Bound) -> Bound:
+        return Bound(self.array + other.array, f"{self.derivation} + {other.derivation}")
+
+    def __rmul__(self, factor: float) -> Bound:
+        return Bound(float(factor) * self.array, f"{_format_factor(factor)}({self.derivation})")
+
+
+def _format_factor(factor: float) -> str:
+    return f"{factor:g} " if float(factor) != int(factor) else f"{int(factor)} "
+
+
+def exact() -> Bound:
+    """Return the zero bound, for results that must agree bit for bit."""
+    return Bound(np.zeros(()), "0 (bit-exact)")
+
+
+def product(*factors: Any, dtype: Any = np.float64, label: str | None = None) -> Bound:
+    """Return gamma_K |F1| |F2| ... |Fm| + K realmin for the product F1 F2 ... Fm.
+
+    Factors are matrices or vectors (a 1-D first factor is a row, a 1-D last factor a column);
+    K is the sum of the inner dimensions, the number of rounded operations per output entry.
+    The magnitudes are multiplied in float64 with |.| applied entrywise. ``label`` names the
+    factors in the derivation, e.g. ``"|W2||D||W1|"``.
+    """
+    if not factors:
+        raise ValueError("product needs at least one factor")
+    magnitudes = [np.abs(np.asarray(f, dtype=np.float64)) for f in factors]
+    inner = sum(m.shape[-1] if m.ndim else 1 for m in magnitudes[:-1])
+    value = magnitudes[0]
+    for m in magnitudes[1:]:
+        value = value @ m
+    return _rounding_bound(value, inner, dtype, label or f"|product of {len(factors)} factors|")
+
+
+def rounded(magnitude: Any, operations: int, *, dtype: Any = np.float64, label: str = "|x|") -> Bound:
+    """Return gamma_k |x| + k realmin: k rounded operations applied to a value of size |x|."""
+    return _rounding_bound(np.abs(np.asarray(magnitude, dtype=np.float64)), operations, dtype, label)
+
+
+def _rounding_bound(magnitude: np.ndarray, operations: int, dtype: Any, label: str) -> Bound:
+    tiny = float(np.finfo(np.dtype(dtype)).tiny)
+    array = gamma(operations, dtype) * magnitude + operations * tiny
+    name = np.dtype(dtype).name
+    return Bound(array, f"gamma_{operations} {label} + {operations} realmin ({name})")
