@@ -123,7 +123,7 @@ def _reject_non_finite(header: str, actual: np.ndarray, expected: np.ndarray) ->
         if bad.any():
             _context.record_ratio(np.inf)
             indices = [tuple(int(i) for i in index) for index in np.argwhere(bad)[:_MAX_LISTED]]
-            shown = ", ".join(f"{index}: {values[index]!r}" for index in indices)
+            shown = ", ".join(f"{index}: {values[index].item()!r}" for index in indices)
             raise ClaimViolation(
                 f"{header}\n  {side} has {int(bad.sum())} non-finite entries (NaN or inf), "
                 f"which never count as close: {shown}"
@@ -133,7 +133,8 @@ def _reject_non_finite(header: str, actual: np.ndarray, expected: np.ndarray) ->
 def _worst_ratio(error: np.ndarray, tolerance: np.ndarray) -> float:
     if error.size == 0:
         return 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # A zero tolerance (bit-exact) or one below 1 / huge error overflows to inf: a failure.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratios = np.where(error == 0.0, 0.0, error / tolerance)
     return float(np.max(ratios))
 
@@ -147,7 +148,7 @@ def _mismatch_message(
     failing: np.ndarray,
     bound: Bound,
 ) -> str:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         relative = np.where(error == 0.0, 0.0, error / np.abs(b))
     worst_abs = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
     worst_rel = np.unravel_index(int(np.argmax(relative)), relative.shape) if relative.ndim else ()
@@ -161,7 +162,7 @@ def _mismatch_message(
     for index in np.argwhere(failing)[:_MAX_LISTED]:
         key = tuple(int(i) for i in index)
         lines.append(
-            f"  at {_index(key)}: actual {a[key]!r}, expected {b[key]!r}, "
+            f"  at {_index(key)}: actual {a[key].item()!r}, expected {b[key].item()!r}, "
             f"|difference| {error[key]:.6g} > tolerance {tolerance[key]:.6g}"
         )
     return "\n".join(lines)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 __all__ = ["DEFAULT_PROFILE", "PROFILES", "PROFILE_ENV", "load_from_environment", "register_profiles"]
 
@@ -27,11 +27,15 @@ PROFILES: tuple[str, ...] = ("dev", "ci", "thorough")
 # The first example of a claim pays for JAX tracing and compilation; that is not a slow strategy.
 _SUPPRESSED = [HealthCheck.too_slow]
 
+# Every phase but "explain": its coverage report re-runs the shrunk example hundreds of times
+# (seconds per JAX claim) and reports line coverage, which adds nothing to a counterexample.
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+
 
 def register_profiles() -> None:
     """Register the ``dev``, ``ci`` and ``thorough`` profiles with Hypothesis (idempotent)."""
     settings.register_profile(
-        "dev", max_examples=100, deadline=None, suppress_health_check=_SUPPRESSED
+        "dev", max_examples=100, deadline=None, suppress_health_check=_SUPPRESSED, phases=_PHASES
     )
     settings.register_profile(
         "ci",
@@ -40,10 +44,10 @@ def register_profiles() -> None:
         derandomize=True,
         database=None,
         print_blob=True,
-        suppress_health_check=_SUPPRESSED,
+        suppress_health_check=_SUPPRESSED, phases=_PHASES,
     )
     settings.register_profile(
-        "thorough", max_examples=2000, deadline=None, suppress_health_check=_SUPPRESSED
+        "thorough", max_examples=2000, deadline=None, suppress_health_check=_SUPPRESSED, phases=_PHASES
     )
 
 
