@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import fnmatch
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -83,8 +84,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return EXIT_USAGE
 
     if arguments.list:
+        width = max(len(c.id) for c in selected)
         for c in selected:
-            print(f"{c.id}  {c.title}", file=stdout)
+            print(f"{c.id.ljust(width)}  {c.title}", file=stdout)
         return EXIT_OK
 
     profile = settings.get_profile(profile_name)
@@ -102,8 +104,6 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
 
 def _profile_name(requested: str | None) -> str:
     profiles.register_profiles()
-    import os
-
     name = requested or os.environ.get(profiles.PROFILE_ENV) or profiles.DEFAULT_PROFILE
     if name not in profiles.PROFILES:
         source = "--profile" if requested else f"${profiles.PROFILE_ENV}"
@@ -146,10 +146,21 @@ def _suggest(close: list[str], known: list[str], kind: str) -> str:
     return f"known {kind}: {', '.join(known)}"
 
 
+def mutant_settings(profile: settings) -> settings:
+    """The ``ci`` profile, with at least ``profile``'s number of examples.
+
+    Mutants always run derandomized, so whether one is killed never depends on the seed and
+    the exit code of a run is reproducible.
+    """
+    ci = settings.get_profile("ci")
+    return settings(ci, max_examples=max(ci.max_examples, profile.max_examples))
+
+
 def run_all(
     claims: Sequence[Claim], profile: settings, with_mutants: bool, stderr: TextIO
 ) -> tuple[list[ClaimResult], list[MutantResult]]:
-    """Run each claim, then each mutant, showing progress on ``stderr`` for long runs."""
+    """Run each claim under ``profile``, then each mutant under :func:`mutant_settings`,
+    showing progress on ``stderr`` for long runs."""
     mutants = all_mutants(claims) if with_mutants else []
     total = len(claims) + len(mutants)
     progress = _Progress(total, stderr)
@@ -160,7 +171,7 @@ def run_all(
     mutant_results = []
     for m in mutants:
         progress.start(m.id)
-        mutant_results.append(run_mutant(m, profile))
+        mutant_results.append(run_mutant(m, mutant_settings(profile)))
     progress.finish()
     return claim_results, mutant_results
 

@@ -51,14 +51,21 @@ def record_details(**details: Any) -> None:
     """Attach evidence details (alpha, samples, interval, dimensions) to the current run.
 
     Details from later examples overwrite earlier ones under the same key, except that numeric
-    ``*_max`` keys keep their maximum.
+    ``*_max`` keys keep their maximum, ``*_min`` keys their minimum and ``*_count`` keys their
+    sum over the examples.
     """
     context = _CURRENT.get()
     if context is None:
         return
     for key, value in details.items():
-        if key.endswith("_max") and key in context.details:
+        if key not in context.details:
+            context.details[key] = value
+        elif key.endswith("_max"):
             context.details[key] = max(context.details[key], value)
+        elif key.endswith("_min"):
+            context.details[key] = min(context.details[key], value)
+        elif key.endswith("_count"):
+            context.details[key] = context.details[key] + value
         else:
             context.details[key] = value
 

@@ -87,6 +87,10 @@ def _detail_lines(result: ClaimResult) -> list[str]:
 
 
 def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int) and abs(value) >= 10**12:
+        return f"{value:.4g}"
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, (tuple, list)) and all(isinstance(v, float) for v in value):
