@@ -61,7 +61,7 @@ def bottleneck_main_branch(x, k1, k2, k3, stride: int):
 
 
 def projection_shortcut(x, kernel, stride: int):
-    """The 1x1 convolution at the block's stride, with no padding."""
+    """Apply the 1x1 convolution at the block's stride, with no padding."""
     return conv2d(x, kernel, stride, 0)
 
 
@@ -97,8 +97,8 @@ def _row_is_exact(row: np.ndarray, x: np.ndarray) -> bool:
     """True when every product row_j x_j and every partial sum of them is a float64 number.
 
     Floats are dyadic rationals, so the products are integer multiples of 2^-E for the largest
-    denominator exponent E; if their absolute sum times 2^E is below 2^53, every partial sum in
-    any order is such a multiple below 2^53 in magnitude, hence representable.
+    denominator exponent E. If their absolute sum times 2^E is below 2^53, every partial sum in
+    any order is such a multiple below 2^53 in magnitude, and so it is representable.
     """
     products = [Fraction(float(a)) * Fraction(float(b)) for a, b in zip(row, x)]
     products = [p for p in products if p != 0]

@@ -147,7 +147,7 @@ def _suggest(close: list[str], known: list[str], kind: str) -> str:
 
 
 def mutant_settings(profile: settings) -> settings:
-    """The ``ci`` profile, with at least ``profile``'s number of examples.
+    """Return the ``ci`` profile, with at least ``profile``'s number of examples.
 
     Mutants always run derandomized, so whether one is killed never depends on the seed and
     the exit code of a run is reproducible.

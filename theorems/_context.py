@@ -1,6 +1,6 @@
 """Per-run bookkeeping shared by the closeness check and the runner.
 
-The runner opens a :class:`RunContext` around a claim's Hypothesis run; the comparison
+The runner opens a :class:`RunContext` around a claim's Hypothesis run. The comparison
 functions record into it the worst error-to-tolerance ratio, the number of comparisons, and
 evidence details such as a Monte Carlo certificate. Outside a run, recording is a no-op so the
 comparison functions also work in plain tests.
@@ -20,7 +20,7 @@ _CURRENT: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar("th
 
 @dataclass
 class RunContext:
-    """What one claim run has recorded so far."""
+    """The comparisons and evidence details recorded during one claim run."""
 
     label: str
     worst_ratio: float = 0.0

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,8 @@ __all__ = [
     "assert_true_mean_equal",
     "bernstein_half_width",
     "bernstein_interval",
+    "binomial_tail_above",
+    "binomial_upper_quantile",
     "default_seed",
     "design_mean_test",
     "dkwm_interval",
@@ -385,3 +388,37 @@ def assert_true_mean_equal(
         f"[{design.low:.6g}, {design.high:.6g}], variance bound {design.variance_bound:.6g})",
     )
     return interval
+
+
+def binomial_tail_above(trials: int, rate: Fraction | float, count: int) -> Fraction:
+    """Return P(Binomial(trials, rate) > count) exactly, for a rational (or float) ``rate``.
+
+    The terms above ``count`` are summed over the common denominator of the rate, in integers."""
+    rate = Fraction(rate)
+    if count < 0:
+        return Fraction(1)
+    hit, total = rate.numerator, rate.denominator
+    numerator = sum(math.comb(trials, k) * hit**k * (total - hit) ** (trials - k) for k in range(count + 1, trials + 1))
+    return Fraction(numerator, total**trials)
+
+
+def binomial_upper_quantile(trials: int, rate: Fraction | float, level: float) -> int:
+    """Return the least k with P(Binomial(trials, rate) > k) <= level, computed exactly.
+
+    A count of independent events, each with probability at most ``rate``, exceeds k with
+    probability at most ``level``.
+
+    Raises:
+        ValueError: trials < 1, or rate or level outside (0, 1).
+    """
+    if not (isinstance(trials, int) and trials >= 1):
+        raise ValueError(f"trials={trials!r} is invalid: need an integer >= 1")
+    _check_rate("rate", float(rate))
+    _check_rate("level", level)
+    rate = Fraction(rate)
+    tail = Fraction(1)
+    for k in range(trials + 1):
+        tail -= math.comb(trials, k) * rate**k * (1 - rate) ** (trials - k)
+        if tail <= level:
+            return k
+    return trials

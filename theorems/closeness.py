@@ -64,16 +64,19 @@ def assert_close(actual: Any, expected: Any, bound: Bound, *, what: str = "value
 
 
 def assert_equal(actual: Any, expected: Any, *, what: str = "values") -> None:
-    """Assert exact equality: bit-equal arrays, or ``==`` for other objects (shapes, rationals,
-    SymPy expressions).
+    """Assert exact equality: bit-equal floating-point arrays, or exact equality of integers,
+    integer arrays, shapes, rationals, SymPy expressions and containers of them.
+
+    Floating-point values go through :func:`assert_close` with a zero bound, so NaN and
+    infinity fail. Integers are never converted to float, so 2**53 + 1 differs from 2**53.
 
     Raises:
         ClaimViolation: the values differ; the message shows both.
     """
-    if _is_numeric_array_like(actual) and _is_numeric_array_like(expected):
+    if _is_floating(actual) or _is_floating(expected):
         assert_close(actual, expected, exact(), what=what)
         return
-    equal = bool(actual == expected)
+    equal = _exactly_equal(actual, expected)
     _context.record_ratio(0.0 if equal else np.inf)
     if not equal:
         label = _context.current_label() or "check"
@@ -84,7 +87,7 @@ def assert_that(condition: bool, message: str) -> None:
     """Assert a boolean property of the claim (an inequality, a shape rule).
 
     Raises:
-        ClaimViolation: ``condition`` is false; ``message`` says what was expected and the values.
+        ClaimViolation: ``condition`` is false; ``message`` states what was expected and the values.
     """
     holds = bool(condition)
     _context.record_ratio(0.0 if holds else np.inf)
@@ -93,17 +96,22 @@ def assert_that(condition: bool, message: str) -> None:
         raise ClaimViolation(f"{label}: {message}")
 
 
-def _is_numeric_array_like(value: Any) -> bool:
-    if isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "__jax_array__"):
+def _is_floating(value: Any) -> bool:
+    """True for a float, or an array (NumPy or JAX) or NumPy scalar of a floating dtype."""
+    if isinstance(value, float):
         return True
-    try:
-        import jax
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and np.issubdtype(np.dtype(dtype), np.inexact)
 
-        if isinstance(value, jax.Array):
-            return True
-    except ImportError:  # pragma: no cover - jax is a dependency
-        pass
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+def _exactly_equal(actual: Any, expected: Any) -> bool:
+    if hasattr(actual, "shape") or hasattr(expected, "shape"):
+        left, right = np.asarray(actual), np.asarray(expected)
+        return left.shape == right.shape and bool(np.array_equal(left, right))
+    if isinstance(actual, (tuple, list)) and isinstance(expected, (tuple, list)):
+        same_kind = type(actual) is type(expected) and len(actual) == len(expected)
+        return same_kind and all(_exactly_equal(a, b) for a, b in zip(actual, expected))
+    return bool(actual == expected)
 
 
 def _header(what: str, actual: np.ndarray, expected: np.ndarray) -> str:

@@ -14,8 +14,9 @@ K is the sum of the inner dimensions (Higham, eq. 3.13 applied m - 1 times, with
 that is exactly 0 analytically but about 1e-16 numerically is covered by the magnitudes of the
 operands, not by an ad hoc absolute tolerance.
 
-The model assumes no overflow. Underflow is covered by an absolute term of one smallest normal
-number per operation, because XLA on CPU flushes subnormal results to zero.
+The model assumes no overflow. Underflow is covered by an absolute term of a few smallest normal
+numbers per operation (propagated through later factors in :func:`product`), because XLA on CPU
+may flush subnormal results to zero.
 """
 
 from __future__ import annotations
@@ -83,25 +84,40 @@ def exact() -> Bound:
 
 
 def product(*factors: Any, dtype: Any = np.float64, label: str | None = None) -> Bound:
-    """Return gamma_K |F1| |F2| ... |Fm| + K realmin for the product F1 F2 ... Fm.
+    """Return gamma_K |F1| |F2| ... |Fm| plus an underflow term for the product F1 F2 ... Fm.
 
     Factors are matrices or vectors (a 1-D first factor is a row, a 1-D last factor a column);
     K is the sum of the inner dimensions, the number of rounded operations per output entry.
-    The magnitudes are multiplied in float64 with |.| applied entrywise. ``label`` names the
-    factors in the derivation, e.g. ``"|W2||D||W1|"``.
+    An inner product of length k computed with flush-to-zero loses at most 2k realmin in
+    absolute terms, and what one stage loses is scaled by the magnitudes of the later factors,
+    so the underflow term is propagated through them. The magnitudes are multiplied in float64
+    with |.| applied entrywise. ``label`` names the factors, e.g. ``"|W2||D||W1|"``.
     """
     if not factors:
         raise ValueError("product needs at least one factor")
+    tiny = float(np.finfo(np.dtype(dtype)).tiny)
     magnitudes = [np.abs(np.asarray(f, dtype=np.float64)) for f in factors]
-    inner = sum(m.shape[-1] if m.ndim else 1 for m in magnitudes[:-1])
     value = magnitudes[0]
+    lost = np.zeros_like(value)
+    inner = 0
     for m in magnitudes[1:]:
+        length = value.shape[-1] if value.ndim else 1
+        inner += length
+        lost = lost @ m + 2 * length * tiny
         value = value @ m
-    return _rounding_bound(value, inner, dtype, label or f"|product of {len(factors)} factors|")
+
+    name = np.dtype(dtype).name
+    rounding = gamma(inner, dtype)
+    text = f"gamma_{inner} {label or f'|product of {len(factors)} factors|'} + underflow ({name})"
+    return Bound(rounding * value + (1.0 + rounding) * lost, text)
 
 
 def rounded(magnitude: Any, operations: int, *, dtype: Any = np.float64, label: str = "|x|") -> Bound:
-    """Return gamma_k |x| + k realmin: k rounded operations applied to a value of size |x|."""
+    """Return gamma_k |x| + k realmin: k rounded operations applied to a value of size |x|.
+
+    The realmin term covers a flushed result of the last operations only. A caller whose
+    intermediates may underflow and then be scaled up by later factors uses :func:`product`.
+    """
     return _rounding_bound(np.abs(np.asarray(magnitude, dtype=np.float64)), operations, dtype, label)
 
 

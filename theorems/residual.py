@@ -313,7 +313,7 @@ def singular_value_bounds(block: DenseBlock) -> None:
 
 
 def _output_shape(function, *shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """The output shape of ``function`` on float64 arguments of these shapes, without computing."""
+    """Return the output shape of ``function`` on float64 arguments of these shapes, without computing it."""
     arguments = [jax.ShapeDtypeStruct(s, np.float64) for s in shapes]
     return tuple(jax.eval_shape(function, *arguments).shape)
 
@@ -472,7 +472,7 @@ def projection_jacobian(case: tuple[ProjectionBlock, dict[str, np.ndarray]], clo
 
 
 def _conv_block(x_flat, x_shape, k1, k2, kp):
-    """The basic block with a projection shortcut, as a map of the flattened input."""
+    """Apply the basic block with a projection shortcut to a flattened input."""
     image = x_flat.reshape(x_shape)
     return (basic_main_branch(image, k1, k2, 2) + projection_shortcut(image, kp, 2)).ravel()
 
