@@ -9,7 +9,7 @@ import pytest
 from hypothesis import note, settings
 from hypothesis import strategies as st
 
-from theorems import Claim, Source, assert_equal, assert_that, run_claim, run_mutant
+from theorems import Claim, Source, assert_equal, assert_that, record_evidence, run_claim, run_mutant
 from theorems._runner import VacuousCheckError
 from theorems.profiles import register_profiles
 
@@ -169,3 +169,28 @@ def test_mutant_leaves_claim_unchanged(doubling_claim):
     result = run_claim(doubling_claim, FAST)
 
     assert result.outcome.kind == "holds"
+
+
+def _exact_on_even_values(value):
+    record_evidence("exact" if value % 2 == 0 else "certified")
+    assert_equal(value, value, what="the value and itself")
+
+
+def test_mixed_evidence_reports_weakest():
+    result = run_claim(make_claim(_exact_on_even_values), FAST)
+
+    assert result.evidence_kinds == ["exact", "certified"]
+    assert result.evidence == "certified"
+    assert set(result.outcome.evidence_counts) == {"exact", "certified"}
+
+
+def test_undeclared_evidence_uses_declared_kind():
+    result = run_claim(make_claim(_doubling), FAST)
+
+    assert result.evidence_kinds == ["exact"]
+    assert result.outcome.evidence_counts == {}
+
+
+def test_record_evidence_rejects_unknown_kind():
+    with pytest.raises(ValueError, match="evidence kind 'proven' is invalid"):
+        record_evidence("proven")

@@ -11,7 +11,7 @@ import jax
 # The claims are stated over the reals; float64 makes the error model's unit roundoff 2^-53.
 jax.config.update("jax_enable_x64", True)
 
-from theorems._context import record_details  # noqa: E402
+from theorems._context import record_details, record_evidence  # noqa: E402
 from theorems._registry import (  # noqa: E402
     Claim,
     Mutant,
@@ -43,6 +43,7 @@ __all__ = [
     "claim",
     "get_claim",
     "record_details",
+    "record_evidence",
     "run_claim",
     "run_mutant",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ class RunContext:
     worst_ratio: float = 0.0
     comparisons: int = 0
     details: dict[str, Any] = field(default_factory=dict)
+    evidence: Counter[str] = field(default_factory=Counter)
 
     def record_ratio(self, ratio: float) -> None:
         self.comparisons += 1
@@ -68,6 +70,20 @@ def record_details(**details: Any) -> None:
             context.details[key] = context.details[key] + value
         else:
             context.details[key] = value
+
+
+def record_evidence(kind: str) -> None:
+    """Record the kind of evidence one example produced, for a claim whose check uses exact
+    arithmetic on some inputs and a certified or numerical check on others.
+
+    Raises:
+        ValueError: ``kind`` is not ``exact``, ``certified`` or ``numerical``.
+    """
+    if kind not in ("exact", "certified", "numerical"):
+        raise ValueError(f"evidence kind {kind!r} is invalid; valid kinds are exact, certified, numerical")
+    context = _CURRENT.get()
+    if context is not None:
+        context.evidence[kind] += 1
 
 
 def comparisons_made() -> int:

@@ -24,6 +24,10 @@ __all__ = ["ClaimResult", "MutantResult", "Outcome", "VacuousCheckError", "run_c
 
 OutcomeKind = Literal["holds", "refuted", "error"]
 
+# From strongest to weakest: exact arithmetic, a deterministic error bound, then a statistical
+# test that may raise a false alarm with a stated probability.
+EVIDENCE_STRENGTH: tuple[str, ...] = ("exact", "numerical", "certified")
+
 
 class VacuousCheckError(RuntimeError):
     """A check returned without comparing anything, so it could not have failed."""
@@ -40,6 +44,7 @@ class Outcome:
     details: dict[str, Any]
     seconds: float
     error: BaseException | None = field(default=None, repr=False)
+    evidence_counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,10 +57,18 @@ class ClaimResult:
         return self.outcome.kind == self.claim.expected
 
     @property
+    def evidence_kinds(self) -> list[str]:
+        """The evidence kinds the examples produced, strongest first; the declared kind when
+        the check recorded none (see :func:`theorems.record_evidence`)."""
+        recorded = [k for k in EVIDENCE_STRENGTH if self.outcome.evidence_counts.get(k)]
+        return recorded or [self.claim.evidence]
+
+    @property
     def evidence(self) -> str:
+        """``refuted`` or ``error`` for those outcomes, else the weakest evidence kind used."""
         if self.outcome.kind == "error":
             return "error"
-        return "refuted" if self.outcome.kind == "refuted" else self.claim.evidence
+        return "refuted" if self.outcome.kind == "refuted" else self.evidence_kinds[-1]
 
 
 @dataclass
@@ -97,6 +110,7 @@ def _run(claim: Claim, overrides: Mapping[str, Any], label: str, profile: settin
                 details=dict(context.details),
                 seconds=time.perf_counter() - started,
                 error=error,
+                evidence_counts=dict(context.evidence),
             )
     return Outcome(
         kind="holds",
@@ -105,6 +119,7 @@ def _run(claim: Claim, overrides: Mapping[str, Any], label: str, profile: settin
         counterexample=None,
         details=dict(context.details),
         seconds=time.perf_counter() - started,
+        evidence_counts=dict(context.evidence),
     )
 
 

@@ -4,13 +4,16 @@ JSON layout (``python -m theorems --json PATH``)::
 
     {"profile": "ci", "passed": true,
      "claims": [{"id", "title", "statement", "source", "expected", "status", "outcome",
-                 "evidence", "examples", "worst_ratio", "counterexample", "corrected_by",
+                 "evidence", "evidence_counts", "examples", "worst_ratio", "counterexample", "corrected_by",
                  "details", "notes", "seconds"}, ...],
      "mutants": [{"id", "claim", "description", "killed", "outcome", "counterexample"}, ...],
      "summary": {"claims", "claims_as_expected", "mutants", "mutants_killed"}}
 
 ``status`` is ``as expected`` or ``unexpected``; ``outcome`` is ``holds``, ``refuted`` or
 ``error``; ``evidence`` is ``exact``, ``certified``, ``numerical``, ``refuted`` or ``error``.
+A claim whose examples produced several kinds (exact enumeration on small inputs, a certified
+test on large ones) reports the weakest as ``evidence``, the count of each in
+``evidence_counts``, and all of them joined by ``+`` in the text ledger.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def format_ledger(claims: Sequence[ClaimResult], mutants: Sequence[MutantResult]
     rows = [
         (
             r.claim.id,
-            r.evidence,
+            "+".join(r.evidence_kinds) if r.outcome.kind == "holds" else r.evidence,
             str(r.outcome.examples),
             _format_ratio(r.outcome.worst_ratio, r.outcome.kind),
             "as expected" if r.as_expected else "UNEXPECTED",
@@ -79,11 +82,14 @@ def _format_ratio(ratio: float, kind: str) -> str:
 
 
 def _detail_lines(result: ClaimResult) -> list[str]:
+    lines = []
+    counts = result.outcome.evidence_counts
+    if len(counts) > 1:
+        lines.append("    examples by evidence: " + ", ".join(f"{kind} {counts[kind]}" for kind in result.evidence_kinds))
     details = result.outcome.details
-    if not details:
-        return []
-    text = ", ".join(f"{k}={_format_value(v)}" for k, v in details.items())
-    return [f"    {text}"]
+    if details:
+        lines.append("    " + ", ".join(f"{k}={_format_value(v)}" for k, v in details.items()))
+    return lines
 
 
 def _format_value(value: Any) -> str:
@@ -152,6 +158,7 @@ def _claim_json(result: ClaimResult) -> dict[str, Any]:
         "status": "as expected" if result.as_expected else "unexpected",
         "outcome": result.outcome.kind,
         "evidence": result.evidence,
+        "evidence_counts": result.outcome.evidence_counts,
         "examples": result.outcome.examples,
         "worst_ratio": None if math.isinf(ratio) or math.isnan(ratio) else ratio,
         "counterexample": result.outcome.counterexample,
