@@ -5,7 +5,6 @@ bounds the number of rejections with an exact binomial quantile at level 1e-6, s
 test fails this file with probability at most about 1e-6.
 """
 
-import math
 from fractions import Fraction
 
 import numpy as np
@@ -16,6 +15,7 @@ from theorems.certified import (
     assert_true_mean_equal,
     bernstein_half_width,
     bernstein_interval,
+    binomial_upper_quantile,
     design_mean_test,
     dkwm_interval,
     dkwm_sample_count,
@@ -41,17 +41,6 @@ X = np.array([[1.0, -0.5, 2.0], [0.25, 1.0, 0.0], [-1.0, 0.75, 0.5]])
 Y = np.array([1.0, -2.0, 0.5])
 W = np.array([0.5, -1.0, 0.75])
 P = 0.25
-
-
-def binomial_upper_quantile(trials: int, rate: float, level: float) -> int:
-    """Return the least k with P(Binomial(trials, rate) > k) <= level, exactly."""
-    rate = Fraction(rate)
-    tail = Fraction(1)
-    for k in range(trials + 1):
-        tail -= math.comb(trials, k) * rate**k * (1 - rate) ** (trials - k)
-        if tail <= level:
-            return k
-    return trials
 
 
 def problem_parts():
@@ -151,3 +140,8 @@ def test_seed_from_environment(monkeypatch):
     monkeypatch.setenv("THEOREMS_SEED", "abc")
     with pytest.raises(ValueError, match="THEOREMS_SEED='abc' is invalid"):
         default_seed()
+
+
+def test_binomial_quantile_small_case():
+    # Binomial(10, 1/2): P(X > 8) = 11/1024 <= 0.02 < P(X > 7) = 56/1024.
+    assert binomial_upper_quantile(10, Fraction(1, 2), 0.02) == 8

@@ -72,8 +72,10 @@ TIKHONOV_SOURCE = Source(
 # --- validation -------------------------------------------------------------------------------
 
 
-def validate_dropout_problem(X: Any, y: Any, w: Any, p: float) -> None:
+def validate_dropout_problem(X: Any, y: Any, w: Any, p: float, *, weights_name: str = "w") -> None:
     """Check the inputs of a dropout least-squares problem.
+
+    ``weights_name`` is the name the messages use for ``w`` (e.g. ``w0`` for a starting point).
 
     Raises:
         ValueError: p outside (0, 1], a non-finite entry, X not 2-D, or y, w whose lengths do
@@ -81,18 +83,20 @@ def validate_dropout_problem(X: Any, y: Any, w: Any, p: float) -> None:
     """
     if not (isinstance(p, (int, float, Fraction)) and 0 < p <= 1):
         raise ValueError(f"keep probability p={p!r} is invalid: p must lie in (0, 1] (p = 1 keeps every entry)")
-    arrays = {"X": np.asarray(X, dtype=np.float64), "y": np.asarray(y, dtype=np.float64), "w": np.asarray(w, dtype=np.float64)}
+    arrays = {"X": np.asarray(X, dtype=np.float64), "y": np.asarray(y, dtype=np.float64), weights_name: np.asarray(w, dtype=np.float64)}
     for name, array in arrays.items():
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{name}={array!r} is invalid: every entry must be finite (no NaN or infinity)")
-    X_array, y_array, w_array = arrays["X"], arrays["y"], arrays["w"]
+    X_array, y_array, w_array = arrays["X"], arrays["y"], arrays[weights_name]
     if X_array.ndim != 2:
         raise ValueError(f"X has shape {X_array.shape!r}; X must be a 2-D n x d matrix")
     rows, cols = X_array.shape
     if y_array.shape != (rows,):
         raise ValueError(f"y has shape {y_array.shape!r}; with X of shape {X_array.shape!r} it must have shape ({rows},)")
     if w_array.shape != (cols,):
-        raise ValueError(f"w has shape {w_array.shape!r}; with X of shape {X_array.shape!r} it must have shape ({cols},)")
+        raise ValueError(
+            f"{weights_name} has shape {w_array.shape!r}; with X of shape {X_array.shape!r} it must have shape ({cols},)"
+        )
 
 
 # --- the formulas under test -------------------------------------------------------------------
