@@ -9,6 +9,18 @@ import jax
 # Explicit, so tests that import only strategies still run in float64.
 jax.config.update("jax_enable_x64", True)
 
+import pytest  # noqa: E402
+
 from theorems import profiles  # noqa: E402
 
-profiles.load_from_environment()
+# Registered at import, before Hypothesis's plugin reads --hypothesis-profile in its own hook.
+profiles.register_profiles()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the profile named by HYPOTHESIS_PROFILE before the plugin applies its option."""
+    try:
+        profiles.load_from_environment()
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None

@@ -174,10 +174,35 @@ def test_unimportable_module_exits_2():
 def test_unwritable_json_exits_2(passing_claims, tmp_path):
     target = tmp_path / "missing" / "ledger.json"
 
-    code, _, errors = run_cli("--claim", "clitest.doubling", "--profile", "ci", "--json", str(target))
+    code, output, errors = run_cli("--claim", "clitest.doubling", "--profile", "ci", "--json", str(target))
 
     assert code == EXIT_USAGE
-    assert "cannot write the JSON ledger" in errors
+    assert "does not exist" in errors
+    assert output == "", "the path is checked before any claim runs"
+
+
+def test_json_directory_exits_2(passing_claims, tmp_path):
+    code, _, errors = run_cli("--claim", "clitest.doubling", "--profile", "ci", "--json", str(tmp_path))
+
+    assert code == EXIT_USAGE
+    assert "is a directory" in errors
+
+
+def test_empty_json_path_exits_2(passing_claims):
+    code, _, errors = run_cli("--claim", "clitest.doubling", "--profile", "ci", "--json", "")
+
+    assert code == EXIT_USAGE
+    assert "--json needs a file path" in errors
+
+
+def test_module_raising_at_import_exits_2(tmp_path, monkeypatch):
+    (tmp_path / "clitest_broken_module.py").write_text("raise RuntimeError('broken on purpose')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    code, _, errors = run_cli("--import", "clitest_broken_module", "--list")
+
+    assert code == EXIT_USAGE
+    assert "RuntimeError: broken on purpose" in errors
 
 
 # --- JSON ledger ----------------------------------------------------------------------------

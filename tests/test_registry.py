@@ -181,3 +181,10 @@ def test_get_claim_unknown_without_match():
         get_claim("zzzz.qqqq")
 
     assert "closest ids" not in str(raised.value)
+
+
+def test_unknown_correction_rejected(declare):
+    declare("registrytest.erratum", expected="refuted", corrected_by="registrytest.nowhere")
+
+    with pytest.raises(RegistryError, match="corrected_by='registrytest.nowhere', which is not a registered claim id"):
+        get_claim("registrytest.erratum")

@@ -194,3 +194,46 @@ def test_undeclared_evidence_uses_declared_kind():
 def test_record_evidence_rejects_unknown_kind():
     with pytest.raises(ValueError, match="evidence kind 'proven' is invalid"):
         record_evidence("proven")
+
+
+def _plain_assert(value):
+    assert_that(value >= 0, "value is nonnegative")
+    assert value < 5, "a plain assert is a bug check, not a claim comparison"
+
+
+def test_plain_assert_is_error_not_refutation():
+    result = run_claim(make_claim(_plain_assert, expected="refuted"), FAST)
+
+    assert result.outcome.kind == "error"
+    assert not result.as_expected
+
+
+def _fails_on_third_call_only():
+    calls = {"count": 0}
+
+    def check(value):
+        calls["count"] += 1
+        assert_that(calls["count"] != 3, "failed on the third call only")
+
+    return check
+
+
+def test_flaky_failure_is_error_not_refutation():
+    result = run_claim(make_claim(_fails_on_third_call_only(), expected="refuted"), FAST)
+
+    assert result.outcome.kind == "error"
+    assert not result.as_expected
+
+
+def test_refuted_claim_counts_failing_example(tmp_path):
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    replaying = settings(FAST, database=DirectoryBasedExampleDatabase(str(tmp_path)))
+    claim = make_claim(_below_five, expected="refuted")
+    run_claim(claim, replaying)
+
+    # The second run replays the saved failure first and stops there.
+    result = run_claim(claim, replaying)
+
+    assert result.outcome.kind == "refuted"
+    assert result.outcome.examples >= 1

@@ -19,11 +19,12 @@ from hypothesis import settings
 
 from theorems import profiles
 from theorems._discovery import import_topics
-from theorems._registry import Claim, all_claims, all_mutants
+from theorems._registry import Claim, RegistryError, all_claims, all_mutants
 from theorems._runner import ClaimResult, MutantResult, run_claim, run_mutant
 from theorems.ledger import format_ledger, ledger_passed, to_json, write_json_atomically
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
 # A run shows progress once it has lasted this long, so short runs print only the ledger.
 _PROGRESS_AFTER_SECONDS = 2.0
@@ -77,9 +78,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     arguments = parser.parse_args(argv)
     try:
         profile_name = _profile_name(arguments.profile)
+        if arguments.json is not None:
+            check_json_path(arguments.json)
         import_topics(tuple(arguments.modules))
         selected = select_claims(all_claims(), arguments.claim, arguments.topic)
-    except (UsageError, ImportError) as error:
+    except (UsageError, ImportError, RegistryError) as error:
         print(f"error: {error}", file=stderr)
         return EXIT_USAGE
 
@@ -90,8 +93,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return EXIT_OK
 
     profile = settings.get_profile(profile_name)
-    claim_results, mutant_results = run_all(selected, profile, not arguments.no_mutants, stderr)
-    print(format_ledger(claim_results, mutant_results, profile_name), file=stdout)
+    try:
+        claim_results, mutant_results = run_all(selected, profile, not arguments.no_mutants, stderr)
+    except KeyboardInterrupt:
+        print("\ninterrupted: no ledger was printed or written", file=stderr)
+        return EXIT_INTERRUPTED
+    ledger = format_ledger(claim_results, mutant_results, profile_name, mutants_run=not arguments.no_mutants)
+    print(ledger, file=stdout)
 
     if arguments.json:
         try:
@@ -100,6 +108,24 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             print(f"error: cannot write the JSON ledger to {arguments.json!r}: {error}", file=stderr)
             return EXIT_USAGE
     return EXIT_OK if ledger_passed(claim_results, mutant_results) else EXIT_FAILED
+
+
+def check_json_path(path: str) -> None:
+    """Fail before the run, not after it, when ``--json PATH`` cannot be written.
+
+    Raises:
+        UsageError: the path is empty, is a directory, or its directory is missing or not
+            writable.
+    """
+    if not path:
+        raise UsageError("--json needs a file path, got an empty string")
+    if os.path.isdir(path):
+        raise UsageError(f"--json {path!r} is a directory; give a file path such as {os.path.join(path, 'ledger.json')!r}")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(f"--json {path!r}: the directory {directory!r} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise UsageError(f"--json {path!r}: the directory {directory!r} is not writable")
 
 
 def _profile_name(requested: str | None) -> str:

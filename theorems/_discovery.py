@@ -20,7 +20,8 @@ def import_topics(extra: tuple[str, ...] = ()) -> None:
     """Import the topic modules of ``theorems`` once, then each module named in ``extra``.
 
     Raises:
-        ImportError: a module named in ``THEOREMS_MODULES`` or ``extra`` cannot be imported.
+        ImportError: a module named in ``THEOREMS_MODULES`` or ``extra`` raised while importing
+            (a missing module, a syntax error, a duplicate claim id); the message names it.
     """
     global _imported
     if not _imported:
@@ -35,8 +36,8 @@ def import_topics(extra: tuple[str, ...] = ()) -> None:
     for name in from_env + extra:
         try:
             importlib.import_module(name)
-        except ImportError as error:
+        except Exception as error:  # noqa: BLE001 - any failure at import is reported the same way
             raise ImportError(
                 f"claim module {name!r} (from THEOREMS_MODULES or --import) cannot be imported: "
-                f"{error}"
+                f"{type(error).__name__}: {error}"
             ) from error

@@ -82,7 +82,8 @@ class Claim:
         expected: ``holds``, or ``refuted`` for a claim that is false as the source states it.
         corrected_by: for a refuted claim, the id of the claim that states it correctly.
         examples: fixed inputs that always run before the drawn ones.
-        notes: remarks shown in the ledger (conventions, domain exclusions).
+        notes: remarks (conventions, domain exclusions) stored in the JSON ledger and printed
+            beside a refuted or unexpected claim.
     """
 
     id: str
@@ -233,10 +234,20 @@ def _validate_declaration(
 
 
 def all_claims() -> list[Claim]:
-    """Return every registered claim, importing the topic modules first, sorted by id."""
+    """Return every registered claim, importing the topic modules first, sorted by id.
+
+    Raises:
+        RegistryError: a refuted claim's ``corrected_by`` names no registered claim.
+    """
     from theorems._discovery import import_topics
 
     import_topics()
+    for registered in _CLAIMS.values():
+        if registered.corrected_by is not None and registered.corrected_by not in _CLAIMS:
+            raise RegistryError(
+                f"claim {registered.id!r} has corrected_by={registered.corrected_by!r}, which is not a "
+                "registered claim id; name the claim that states the correction"
+            )
     return sorted(_CLAIMS.values(), key=lambda c: c.id)
 
 

@@ -1,10 +1,12 @@
 """Run a claim, or one of its mutants, under Hypothesis and summarize the outcome.
 
-A run is *refuted* when Hypothesis finds an input on which the check raises ``AssertionError``
-(the closeness check's ``ClaimViolation`` is one); the shrunk input and the ``note()`` values
-become the counterexample. Any other exception (a bug in the check, an unsatisfiable strategy,
-a check that compared nothing) is an *error*: it never counts as a refutation, so a broken
-check cannot pass for an expected erratum or a killed mutant.
+A run is *refuted* when Hypothesis finds an input on which the check raises ``ClaimViolation``
+(a failed ``assert_close``, ``assert_equal`` or ``assert_that``) and the failure replays; the
+shrunk input and the ``note()`` values become the counterexample. Any other exception is an
+*error*: a plain ``assert`` or another library's ``AssertionError`` inside the check, a bug, an
+unsatisfiable strategy, a check that compared nothing, or a failure that did not replay
+(Hypothesis's ``Flaky``). An error never counts as a refutation, so a broken check cannot pass
+for an expected erratum or a killed mutant.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hypothesis import example, given, settings
+from hypothesis.errors import Flaky
 
 from theorems import _context
 from theorems._registry import Claim, Mutant
+from theorems.closeness import ClaimViolation
 
 __all__ = ["ClaimResult", "MutantResult", "Outcome", "VacuousCheckError", "run_claim", "run_mutant"]
 
@@ -38,7 +42,7 @@ class Outcome:
     """What one Hypothesis run of a check found."""
 
     kind: OutcomeKind
-    examples: int
+    examples: int  # inputs the check ran on to the end or to a violation; shrink steps included
     worst_ratio: float
     counterexample: str | None
     details: dict[str, Any]
@@ -101,7 +105,7 @@ def _run(claim: Claim, overrides: Mapping[str, Any], label: str, profile: settin
         except BaseException as error:  # noqa: BLE001 - classified below, re-raised if fatal
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
-            kind: OutcomeKind = "refuted" if _is_assertion(error) else "error"
+            kind: OutcomeKind = "refuted" if _is_violation(error) else "error"
             return Outcome(
                 kind=kind,
                 examples=counter["examples"],
@@ -134,7 +138,11 @@ def _hypothesis_test(
 
     def body(**drawn: Any) -> None:
         before = context.comparisons
-        claim.check(drawn[parameter], **overrides)
+        try:
+            claim.check(drawn[parameter], **overrides)
+        except ClaimViolation:
+            counter["examples"] += 1
+            raise
         if context.comparisons == before:
             raise VacuousCheckError(
                 f"the check of {claim.id} returned without calling assert_close, assert_equal or "
@@ -153,10 +161,13 @@ def _hypothesis_test(
     return settings(profile)(test)
 
 
-def _is_assertion(error: BaseException) -> bool:
+def _is_violation(error: BaseException) -> bool:
+    """True when every failure Hypothesis reports is a replayable ``ClaimViolation``."""
+    if isinstance(error, Flaky):
+        return False
     if isinstance(error, BaseExceptionGroup):
-        return all(_is_assertion(inner) for inner in error.exceptions)
-    return isinstance(error, AssertionError)
+        return all(_is_violation(inner) for inner in error.exceptions)
+    return isinstance(error, ClaimViolation)
 
 
 def _readable_lines(note: str) -> list[str]:

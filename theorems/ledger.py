@@ -36,7 +36,9 @@ def ledger_passed(claims: Sequence[ClaimResult], mutants: Sequence[MutantResult]
     return all(r.as_expected for r in claims) and all(m.killed for m in mutants)
 
 
-def format_ledger(claims: Sequence[ClaimResult], mutants: Sequence[MutantResult], profile: str) -> str:
+def format_ledger(
+    claims: Sequence[ClaimResult], mutants: Sequence[MutantResult], profile: str, *, mutants_run: bool = True
+) -> str:
     """Render the ledger as a text table followed by counterexamples and the mutant tally."""
     header = ("claim", "evidence", "examples", "err/tol", "status")
     rows = [
@@ -60,13 +62,14 @@ def format_ledger(claims: Sequence[ClaimResult], mutants: Sequence[MutantResult]
     lines.extend(_counterexample_lines(claims))
     lines.append("")
     killed = sum(m.killed for m in mutants)
-    lines.append(f"Mutants killed: {killed}/{len(mutants)}")
+    lines.append(f"Mutants killed: {killed}/{len(mutants)}" if mutants_run else "Mutants: not run (--no-mutants)")
     for m in mutants:
         if not m.killed:
             reason = "survived" if m.outcome.kind == "holds" else "errored (not a refutation)"
             lines.append(f"  {m.mutant.id} {reason}: {m.mutant.description}")
             if m.outcome.kind == "error" and m.outcome.counterexample:
-                lines.extend(f"      {line}" for line in m.outcome.counterexample.splitlines()[-3:])
+                last = [line for line in m.outcome.counterexample.splitlines() if line.strip()][-1:]
+                lines.extend(f"      {line}" for line in last)
     expected = sum(r.as_expected for r in claims)
     lines.append(f"Claims as expected: {expected}/{len(claims)}")
     lines.append("PASS" if ledger_passed(claims, mutants) else "FAIL")
@@ -88,7 +91,7 @@ def _detail_lines(result: ClaimResult) -> list[str]:
         lines.append("    examples by evidence: " + ", ".join(f"{kind} {counts[kind]}" for kind in result.evidence_kinds))
     details = result.outcome.details
     if details:
-        lines.append("    " + ", ".join(f"{k}={_format_value(v)}" for k, v in details.items()))
+        lines.append("    " + ", ".join(f"{k}={_format_value(details[k])}" for k in sorted(details)))
     return lines
 
 
@@ -115,6 +118,8 @@ def _counterexample_lines(claims: Sequence[ClaimResult]) -> list[str]:
         lines.append(f"  claim: {r.claim.statement}")
         if r.claim.corrected_by:
             lines.append(f"  corrected claim: {r.claim.corrected_by}")
+        if r.claim.notes:
+            lines.append(f"  notes: {r.claim.notes}")
         for line in (r.outcome.counterexample or "").splitlines():
             lines.append(f"  | {line}")
     return lines

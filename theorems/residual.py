@@ -290,23 +290,36 @@ def jacobian_at_least_identity(block: DenseBlock) -> None:
     notes="Weyl's inequality for J = I + W2 D W1. The lower bound is informative only when "
     "||W2 D W1||_2 < 1.",
 )
-def singular_value_bounds(block: DenseBlock) -> None:
+def singular_value_bounds(
+    block: DenseBlock, lower_bound=lambda norm: 1.0 - norm, upper_bound=lambda norm: 1.0 + norm
+) -> None:
     require_certain_relu_pattern(block.w1, block.x0)
     jacobian_matrix, branch_norm, error = _residual_spectrum(block)
     singular_values = np.linalg.svd(jacobian_matrix, compute_uv=False)
     smallest, largest = float(singular_values.min()), float(singular_values.max())
+    low, high = lower_bound(branch_norm), upper_bound(branch_norm)
     note(f"sigma(J) in [{smallest!r}, {largest!r}], ||W2 D W1||_2 = {branch_norm!r}, error bound {error:.3g}")
 
     assert_that(
-        1.0 - branch_norm <= smallest + error,
-        f"lower bound fails: 1 - ||W2 D W1||_2 = {1.0 - branch_norm!r} > sigma_min(J) = {smallest!r} "
-        f"by more than the error bound {error:.3g}",
+        low <= smallest + error,
+        f"lower bound fails: {low!r} > sigma_min(J) = {smallest!r} by more than the error bound {error:.3g}",
     )
     assert_that(
-        largest <= 1.0 + branch_norm + error,
-        f"upper bound fails: sigma_max(J) = {largest!r} > 1 + ||W2 D W1||_2 = {1.0 + branch_norm!r} "
-        f"by more than the error bound {error:.3g}",
+        largest <= high + error,
+        f"upper bound fails: sigma_max(J) = {largest!r} > {high!r} by more than the error bound {error:.3g}",
     )
+
+
+singular_value_bounds.mutant(
+    "lower_bound_one",
+    description="sigma_min(J) >= 1, the uncorrected argument",
+    lower_bound=lambda norm: 1.0,
+)
+singular_value_bounds.mutant(
+    "norm_squared",
+    description="1 + ||W2 D W1||_2^2 as the upper bound, as if the branch added its squared norm",
+    upper_bound=lambda norm: 1.0 + norm * norm,
+)
 
 
 # --- projection shortcuts --------------------------------------------------------------------
