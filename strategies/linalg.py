@@ -11,8 +11,23 @@ from strategies.numbers import entries, scales
 __all__ = ["dimensions", "matrices", "scaled_arrays", "vectors"]
 
 
+def _is_integer(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _validate_size(name: str, value: object) -> None:
+    """Raise ValueError unless ``value`` is an integer >= 0. A bool is rejected."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}={value!r} is invalid: it must be an integer >= 0, not a bool")
+    if not _is_integer(value) or value < 0:
+        raise ValueError(f"{name}={value!r} is invalid: it must be an integer >= 0")
+
+
 def dimensions(min_value: int = 1, max_value: int = 6) -> st.SearchStrategy[int]:
     """Draw a size in [min_value, max_value]; shrinks towards min_value. Odd sizes included."""
+    for name, value in (("min_value", min_value), ("max_value", max_value)):
+        if not _is_integer(value):
+            raise ValueError(f"{name}={value!r} is invalid: dimensions needs integer bounds, not floats or bools")
     if min_value < 0 or max_value < min_value:
         raise ValueError(
             f"dimensions needs 0 <= min_value <= max_value, got min_value={min_value!r}, "
@@ -24,7 +39,15 @@ def dimensions(min_value: int = 1, max_value: int = 6) -> st.SearchStrategy[int]
 def scaled_arrays(shape: tuple[int, ...], *, exact_only: bool = False, scaled: bool = True) -> st.SearchStrategy[np.ndarray]:
     """Draw a float64 array of :func:`strategies.numbers.entries`, times a power of two when
     ``scaled`` (so tiny and huge magnitudes appear). The falsifying example prints the final
-    array, not the recipe."""
+    array, not the recipe.
+
+    Raises:
+        ValueError: ``shape`` is not a tuple of integers >= 0.
+    """
+    if not isinstance(shape, tuple):
+        raise ValueError(f"shape={shape!r} is invalid: it must be a tuple of integers >= 0")
+    for axis, size in enumerate(shape):
+        _validate_size(f"shape[{axis}]", size)
 
     @st.composite
     def draw_array(draw: st.DrawFn) -> np.ndarray:
@@ -38,10 +61,21 @@ def matrices(
     rows: int, cols: int, *, exact_only: bool = False, scaled: bool = True
 ) -> st.SearchStrategy[np.ndarray]:
     """Draw a rows x cols :func:`scaled_arrays` matrix. Zero rows and columns arise when every
-    entry of them shrinks to 0."""
+    entry of them shrinks to 0.
+
+    Raises:
+        ValueError: ``rows`` or ``cols`` is not an integer >= 0.
+    """
+    _validate_size("rows", rows)
+    _validate_size("cols", cols)
     return scaled_arrays((rows, cols), exact_only=exact_only, scaled=scaled)
 
 
 def vectors(n: int, *, exact_only: bool = False, scaled: bool = True) -> st.SearchStrategy[np.ndarray]:
-    """Draw a float64 vector of length n, like :func:`matrices`."""
+    """Draw a float64 vector of length n, like :func:`matrices`.
+
+    Raises:
+        ValueError: ``n`` is not an integer >= 0.
+    """
+    _validate_size("n", n)
     return scaled_arrays((n,), exact_only=exact_only, scaled=scaled)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import Phase, find, given, settings
 
-from strategies.linalg import dimensions
+from strategies.linalg import dimensions, matrices, scaled_arrays, vectors
 from strategies.numbers import DEFAULT_MAX_EXPONENT, entries, scales
 from strategies.residual import residual_blocks
 
@@ -95,3 +95,30 @@ def test_residual_blocks_reach_exact_kink():
 def test_dimensions_invalid(min_value, max_value, named):
     with pytest.raises(ValueError, match=rf"dimensions needs 0 <= min_value <= max_value, got .*{named}"):
         dimensions(min_value, max_value)
+
+
+@pytest.mark.parametrize("bounds", [(1.5, 2), (1, 2.0), (True, 2)], ids=["float_min", "float_max", "bool_min"])
+def test_dimensions_rejects_non_integers(bounds):
+    with pytest.raises(ValueError, match=r"_value=.* is invalid: dimensions needs integer bounds"):
+        dimensions(*bounds)
+
+
+@pytest.mark.parametrize(
+    ("make", "named"),
+    [
+        (lambda: matrices(-1, 2), r"rows=-1"),
+        (lambda: matrices(2, 1.5), r"cols=1\.5"),
+        (lambda: vectors(-3), r"n=-3"),
+        (lambda: vectors(True), r"n=True"),
+        (lambda: scaled_arrays((2, -1)), r"shape\[1\]=-1"),
+    ],
+    ids=["negative_rows", "float_cols", "negative_length", "bool_length", "negative_axis"],
+)
+def test_array_strategies_reject_sizes(make, named):
+    with pytest.raises(ValueError, match=rf"{named} is invalid: it must be an integer >= 0"):
+        make()
+
+
+def test_scaled_arrays_rejects_non_tuple_shape():
+    with pytest.raises(ValueError, match=r"shape=3 is invalid: it must be a tuple of integers >= 0"):
+        scaled_arrays(3)

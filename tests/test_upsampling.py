@@ -274,3 +274,17 @@ def test_torch_matches_definition():
         np.testing.assert_array_equal(output, expected)
 
     matches()
+
+
+@pytest.mark.parametrize("name", ["x", "kernel"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_transpose_conv_rejects_non_finite(name, bad):
+    arguments = {"x": [1.0, 2.0], "kernel": [1.0, 0.5]}
+    arguments[name] = [1.0, bad]
+    with pytest.raises(ValueError, match=rf"(?s)^{name}=.* is invalid: every entry must be finite"):
+        transpose_conv(arguments["x"], arguments["kernel"], 2)
+
+
+def test_transpose_conv_rejects_strings():
+    with pytest.raises(ValueError, match=r"x=\['a', 1\] is invalid: it must be an array of real numbers"):
+        transpose_conv(["a", 1], [1.0], 2)

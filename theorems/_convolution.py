@@ -51,11 +51,20 @@ def _per_axis(name: str, value: IntOrTuple, ndim: int) -> tuple[int, ...]:
 
 
 def _as_signal(name: str, value: Any) -> np.ndarray:
-    array = np.asarray(value, dtype=np.float64)
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"{name}={value!r} is invalid: it must be an array of real numbers ({error})"
+        ) from None
     if array.ndim == 0 or array.size == 0:
         raise ValueError(
             f"{name} has shape {array.shape}: it must be an array with at least one axis and at "
             "least one entry"
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(
+            f"{name}={array!r} is invalid: every entry must be finite (no NaN or infinity)"
         )
     return array
 

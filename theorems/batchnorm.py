@@ -34,18 +34,36 @@ SOURCE = Source(
 def standardize_columns(X: np.ndarray) -> np.ndarray:
     """Return (X - column mean) / column population standard deviation, with eps = 0.
 
+    Each column is first divided by the power of two at or below its max abs entry, which is
+    exact and cancels in the result, so huge or tiny columns neither overflow nor underflow.
+
     Raises:
-        ValueError: X is not a 2-D finite matrix, or a column is constant (its deviation is 0).
+        ValueError: X is not a 2-D finite matrix, X has fewer than 2 rows (one row makes every
+            column constant), or a column is constant (its deviation is 0).
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or not np.all(np.isfinite(X)):
         raise ValueError(f"X={X!r} is invalid: need a 2-D matrix of finite entries")
+    if X.shape[0] < 2:
+        raise ValueError(
+            f"X has shape {X.shape!r}: standardization needs at least 2 rows, because a column "
+            "with fewer rows is constant and has standard deviation 0"
+        )
+    X = X / _power_of_two_scales(X)
     deviations = X - X.mean(axis=0)
     scale = np.sqrt((deviations * deviations).mean(axis=0))
     constant = np.flatnonzero(scale == 0.0)
     if constant.size:
         raise ValueError(f"column {int(constant[0])} of X is constant, so its standard deviation is 0 and eps = 0 divides by it")
     return deviations / scale
+
+
+def _power_of_two_scales(X: np.ndarray) -> np.ndarray:
+    """Return, per column, the power of two 2^e with 2^e <= max |x_ij| < 2^(e+1), or 1 for a
+    zero column. Dividing by it is exact, also for subnormal entries."""
+    largest = np.abs(X).max(axis=0)
+    _, exponents = np.frexp(largest)
+    return np.where(largest > 0, np.ldexp(1.0, exponents - 1), 1.0)
 
 
 def _non_constant(X: np.ndarray) -> np.ndarray:

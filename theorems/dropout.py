@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
@@ -81,8 +82,7 @@ def validate_dropout_problem(X: Any, y: Any, w: Any, p: float, *, weights_name: 
         ValueError: p outside (0, 1], a non-finite entry, X not 2-D, or y, w whose lengths do
             not match the rows and columns of X. The message names the parameter and its value.
     """
-    if not (isinstance(p, (int, float, Fraction)) and 0 < p <= 1):
-        raise ValueError(f"keep probability p={p!r} is invalid: p must lie in (0, 1] (p = 1 keeps every entry)")
+    _validate_keep_probability(p)
     arrays = {"X": np.asarray(X, dtype=np.float64), "y": np.asarray(y, dtype=np.float64), weights_name: np.asarray(w, dtype=np.float64)}
     for name, array in arrays.items():
         if not np.all(np.isfinite(array)):
@@ -99,11 +99,53 @@ def validate_dropout_problem(X: Any, y: Any, w: Any, p: float, *, weights_name: 
         )
 
 
+def _validate_keep_probability(p: Any) -> None:
+    """Raise ValueError unless p is a real number in (0, 1]. A bool is rejected."""
+    is_real = isinstance(p, numbers.Real) and not isinstance(p, (bool, np.bool_))
+    if not (is_real and 0 < p <= 1):
+        raise ValueError(f"keep probability p={p!r} is invalid: p must lie in (0, 1] (p = 1 keeps every entry)")
+
+
+def _is_concrete(*values: Any) -> bool:
+    """Return whether no value is a SymPy expression, an array holding one, or a JAX tracer.
+
+    The formulas under test also run on SymPy symbols and inside jax.grad, where the inputs
+    have no numeric value to validate.
+    """
+    for value in values:
+        if isinstance(value, (sympy.Basic, jax.core.Tracer)):
+            return False
+        if isinstance(value, np.ndarray) and value.dtype == object:
+            if any(isinstance(entry, sympy.Basic) for entry in value.flat):
+                return False
+    return True
+
+
+def _validate_kept_terms(kept_terms: Any, y: Any) -> None:
+    """Raise ValueError unless kept_terms is a 2-D n x d array and y has shape (n,)."""
+    shape = np.shape(kept_terms)
+    if len(shape) != 2:
+        raise ValueError(f"kept_terms has shape {shape!r}; kept_terms must be a 2-D n x d array")
+    if np.shape(y) != (shape[0],):
+        raise ValueError(
+            f"y has shape {np.shape(y)!r}; with kept_terms of shape {shape!r} it must have shape ({shape[0]},)"
+        )
+
+
 # --- the formulas under test -------------------------------------------------------------------
 
 
 def column_norms_squared(X: Any) -> Any:
-    """Return (||f_1||^2, ..., ||f_d||^2): the squared diagonal of Gamma~."""
+    """Return (||f_1||^2, ..., ||f_d||^2): the squared diagonal of Gamma~.
+
+    Raises:
+        ValueError: X is not a 2-D n x d array.
+    """
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        ndim = np.ndim(X)
+    if ndim != 2:
+        raise ValueError(f"X has shape {np.shape(X)!r}; X must be a 2-D n x d matrix")
     return (X * X).sum(axis=0)
 
 
@@ -127,17 +169,37 @@ def _squared_norm(v: Any) -> Any:
 
 
 def dropout_objective(X: Any, y: Any, w: Any, p: Any) -> Any:
-    """Return ||y - pXw||^2 + p(1-p) ||Gamma~ w||^2, objective (4) of the dropout problem."""
+    """Return ||y - pXw||^2 + p(1-p) ||Gamma~ w||^2, objective (4) of the dropout problem.
+
+    Raises:
+        ValueError: on numeric inputs, whatever :func:`validate_dropout_problem` rejects.
+            SymPy and traced JAX inputs are not checked.
+    """
+    if _is_concrete(X, y, w, p):
+        validate_dropout_problem(X, y, w, p)
     return _squared_norm(y - p * (X @ w)) + p * (1 - p) * _weighted_penalty(column_norms_squared(X), w)
 
 
 def inverted_dropout_objective(X: Any, y: Any, w: Any, p: Any) -> Any:
-    """Return ||y - Xw||^2 + ((1-p)/p) ||Gamma~ w||^2, the expected inverted-dropout loss."""
+    """Return ||y - Xw||^2 + ((1-p)/p) ||Gamma~ w||^2, the expected inverted-dropout loss.
+
+    Raises:
+        ValueError: on numeric inputs, whatever :func:`validate_dropout_problem` rejects.
+            SymPy and traced JAX inputs are not checked.
+    """
+    if _is_concrete(X, y, w, p):
+        validate_dropout_problem(X, y, w, p)
     return _squared_norm(y - X @ w) + (1 - p) / p * _weighted_penalty(column_norms_squared(X), w)
 
 
 def gamma_scale(p: float) -> float:
-    """Return sqrt((1 - p) / p), the factor with Gamma = factor * Gamma~."""
+    """Return sqrt((1 - p) / p), the factor with Gamma = factor * Gamma~.
+
+    Raises:
+        ValueError: p is not a real number in (0, 1].
+    """
+    _validate_keep_probability(p)
+    p = float(p)
     return math.sqrt((1.0 - p) / p)
 
 
@@ -491,8 +553,28 @@ def sample_dropout_losses(kept_terms: np.ndarray, y: np.ndarray, p: float, sampl
 
     jax.random.bernoulli compares a uniform float64 on a 2^-52 grid with p, so for a dyadic p
     with at most 52 fraction bits each mask entry is kept with probability exactly p.
+
+    Raises:
+        ValueError: p outside (0, 1]; samples not an integer >= 1; seed not an integer;
+            kept_terms not a finite 2-D array of at most 10 x 5; or y not finite of length n.
     """
+    _validate_keep_probability(p)
+    if isinstance(samples, (bool, np.bool_)) or not isinstance(samples, (int, np.integer)) or samples < 1:
+        raise ValueError(f"samples={samples!r} is invalid: it must be an integer >= 1")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed={seed!r} is invalid: it must be an integer")
+    kept_terms = np.asarray(kept_terms, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    _validate_kept_terms(kept_terms, y)
     rows, cols = kept_terms.shape
+    if rows > _CERTIFIED_SHAPE[0] or cols > _CERTIFIED_SHAPE[1]:
+        raise ValueError(
+            f"kept_terms has shape {kept_terms.shape!r}; the maximum shape is "
+            f"{_CERTIFIED_SHAPE[0]} x {_CERTIFIED_SHAPE[1]}"
+        )
+    for name, array in (("kept_terms", kept_terms), ("y", y)):
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name}={array!r} is invalid: every entry must be finite (no NaN or infinity)")
     a = np.zeros(_CERTIFIED_SHAPE)
     a[:rows, :cols] = kept_terms
     targets = np.zeros(_CERTIFIED_SHAPE[0])
@@ -512,7 +594,12 @@ def dropout_loss_variance(kept_terms: np.ndarray, y: np.ndarray, p: Fraction) ->
     m = y - p sum_j a_j and U = -sum_j a_j (R_j - p); the central moments of R_j - p are
     mu2 = pq, mu3 = pq(q - p), mu4 = pq(1 - 3pq) with q = 1 - p, and
     Var(Z^2) = 4 m^2 E[U^2] + 4 m E[U^3] + E[U^4] - E[U^2]^2.
+
+    Raises:
+        ValueError: p outside (0, 1], kept_terms not 2-D, or y not of length n.
     """
+    _validate_keep_probability(p)
+    _validate_kept_terms(kept_terms, y)
     q = 1 - p
     mu2, mu3, mu4 = p * q, p * q * (q - p), p * q * (1 - 3 * p * q)
     total = Fraction(0)
@@ -529,7 +616,12 @@ def loss_range(kept_terms: np.ndarray, y: np.ndarray) -> tuple[Fraction, Fractio
     """Return (low, high) with low <= sum_i (y_i - sum_j R_ij a_ij)^2 <= high for every 0/1
     mask R. Per row the kept sum lies in [sum of negative a_ij, sum of positive a_ij], and both
     ends are attained, so ``high`` is the maximum; ``low`` may lie below the minimum because
-    the kept sum takes only finitely many values in that interval."""
+    the kept sum takes only finitely many values in that interval.
+
+    Raises:
+        ValueError: kept_terms is not 2-D, or y is not of length n.
+    """
+    _validate_kept_terms(kept_terms, y)
     low, high = Fraction(0), Fraction(0)
     for row, target in zip(kept_terms.tolist(), y.tolist()):
         least = sum((a for a in row if a < 0), start=Fraction(0))

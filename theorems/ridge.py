@@ -13,6 +13,7 @@ column of X~ has the same norm c = lambda^(1/2) sqrt(p / (1-p)) (Srivastava et a
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -36,41 +37,91 @@ SOURCE = Source(
 )
 
 
+def _is_real_number(value: Any) -> bool:
+    """Return whether ``value`` is a real number (int, float, Fraction or NumPy scalar), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def validate_ridge_strength(lam: float) -> None:
-    """Raises ValueError unless lambda is a finite number > 0."""
-    if not (isinstance(lam, (int, float, Fraction)) and math.isfinite(lam) and lam > 0):
+    """Raises ValueError unless lambda is a finite real number > 0 (a bool is rejected)."""
+    if not (_is_real_number(lam) and math.isfinite(lam) and lam > 0):
         raise ValueError(f"ridge strength lambda={lam!r} is invalid: lambda must be a finite number > 0")
+
+
+def _validate_open_keep_probability(p: float) -> None:
+    """Raise ValueError unless 0 < p < 1, the range where the dropout Gamma is invertible."""
+    if not (_is_real_number(p) and 0 < p <= 1):
+        raise ValueError(f"keep probability p={p!r} is invalid: p must lie in (0, 1)")
+    if p == 1:
+        raise ValueError("keep probability p=1 gives Gamma = 0, which is singular: use p in (0, 1)")
+
+
+def _column_norms(X: np.ndarray) -> np.ndarray:
+    """Return the Euclidean norm of each column of a finite X without overflow or underflow.
+
+    Each column is divided by the power of two 2^e with 2^e <= max |x_ij| < 2^(e+1) before it
+    is squared and summed, and the norm is multiplied back by 2^e. Both steps are exact, so the
+    result rounds as the plain formula does wherever that one neither overflows nor underflows.
+
+    Raises:
+        ValueError: a column's norm exceeds the float64 maximum.
+    """
+    largest = np.abs(X).max(axis=0)
+    _, exponents = np.frexp(largest)
+    scales = np.where(largest > 0, np.ldexp(1.0, exponents - 1), 1.0)
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(X / scales, axis=0) * scales
+    overflowed = np.flatnonzero(~np.isfinite(norms))
+    if overflowed.size:
+        column = int(overflowed[0])
+        raise ValueError(
+            f"column {column} of X has a norm above the float64 maximum {float(np.finfo(np.float64).max)!r}, "
+            "so Gamma is not representable. Scale X down."
+        )
+    return norms
 
 
 def dropout_ridge_design(X: Any, p: float, lam: float) -> np.ndarray:
     """Return X~ = lambda^(1/2) X Gamma^(-1) for the dropout Gamma = sqrt((1-p)/p) diag(||f_j||).
 
     Raises:
-        ValueError: p outside (0, 1); p = 1 (Gamma = 0 is singular); lambda <= 0; a non-finite
-            entry; X not 2-D; or a zero column f_j, which makes Gamma singular.
+        ValueError: p outside (0, 1); p = 1 (Gamma = 0 is singular); p so small that
+            sqrt((1-p)/p) overflows; lambda <= 0; a non-finite entry; X not 2-D; a column
+            norm above the float64 maximum; or a zero column f_j, which makes Gamma singular.
     """
-    if not (isinstance(p, (int, float, Fraction)) and 0 < p <= 1):
-        raise ValueError(f"keep probability p={p!r} is invalid: p must lie in (0, 1]")
-    if p == 1:
-        raise ValueError("keep probability p=1 gives Gamma = 0, which is singular: use p in (0, 1)")
+    _validate_open_keep_probability(p)
     validate_ridge_strength(lam)
+    p, lam = float(p), float(lam)
+    factor = math.sqrt((1.0 - p) / p)
+    if not math.isfinite(factor):
+        raise ValueError(f"keep probability p={p!r} is too small: sqrt((1-p)/p) overflows float64")
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"X has shape {X.shape!r}; X must be a 2-D n x d matrix")
     if not np.all(np.isfinite(X)):
         raise ValueError(f"X={X!r} is invalid: every entry must be finite (no NaN or infinity)")
-    norms = np.linalg.norm(X, axis=0)
+    if X.shape[0] == 0:
+        raise ValueError(f"X has shape {X.shape!r}: it needs at least one row, else every column is zero")
+    norms = _column_norms(X)
     zero = np.flatnonzero(norms == 0.0)
     if zero.size:
         raise ValueError(
             f"column {int(zero[0])} of X is zero, so Gamma = sqrt((1-p)/p) diag(||f_j||) is singular; "
             "drop the column or use a Gamma with positive diagonal"
         )
-    return math.sqrt(lam) * X / (math.sqrt((1.0 - p) / p) * norms)
+    # Dividing by the norms first keeps every entry in [-1, 1], so the product cannot overflow.
+    return X / norms * (math.sqrt(lam) / factor)
 
 
 def equal_column_norm(p: float, lam: float) -> float:
-    """Return c = lambda^(1/2) sqrt(p / (1-p)), the common column norm of X~."""
+    """Return c = lambda^(1/2) sqrt(p / (1-p)), the common column norm of X~.
+
+    Raises:
+        ValueError: p outside (0, 1) or lambda not a finite number > 0.
+    """
+    _validate_open_keep_probability(p)
+    validate_ridge_strength(lam)
+    p, lam = float(p), float(lam)
     return math.sqrt(lam) * math.sqrt(p / (1.0 - p))
 
 
