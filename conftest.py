@@ -19,8 +19,14 @@ profiles.register_profiles()
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Load the profile named by HYPOTHESIS_PROFILE before the plugin applies its option."""
+    """Load the profile named by HYPOTHESIS_PROFILE before the plugin applies its option, and
+    reject an unknown profile from either source with a one-line usage error."""
     try:
         profiles.load_from_environment()
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+    requested = config.getoption("hypothesis_profile", default=None)
+    if requested is not None and requested not in profiles.PROFILES:
+        raise pytest.UsageError(
+            f"--hypothesis-profile {requested!r} names no profile; valid profiles are {list(profiles.PROFILES)}"
+        )

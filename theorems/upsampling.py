@@ -270,7 +270,7 @@ interpolation_kernel_unique.mutant(
 def stated_equation_typo(x: np.ndarray, *, kernel: np.ndarray = INTERPOLATION_KERNEL) -> None:
     printed = kernel[0] * x[0] + kernel[2] * x[2]
     second_output = np.asarray(conv(insert_zeros(x, 1), kernel, 1, 1))[1]
-    note(f"k1 x1 + k3 x3 = {printed!r}; convolution output y2 = {second_output!r}")
+    note(f"k1 x1 + k3 x3 = {float(printed)!r}; convolution output y2 = {float(second_output)!r}")
 
     assert_close(printed, (x[0] + x[1]) / 2, exact(), what="k1 x1 + k3 x3 and (x1 + x2)/2")
 
@@ -501,7 +501,7 @@ def transpose_is_adjoint(
     right = pair.u @ transposed
     magnitude = np.asarray(conv(np.abs(pair.u), np.abs(k), s, p)) @ np.abs(pair.v)
     operations = size + max(pair.u.shape[0], pair.v.shape[0])
-    note(f"<conv(u), v> = {left!r}, <u, convT(v)> = {right!r}, T = {magnitude!r}")
+    note(f"<conv(u), v> = {float(left)!r}, <u, convT(v)> = {float(right)!r}, T = {float(magnitude)!r}")
     assert_close(left, right, 2 * rounded(magnitude, operations, label="T"), what="inner products")
 
     by_jax = linear_transpose_of_conv(pair.v, k, s, p, op)
