@@ -48,15 +48,32 @@ def test_product_two_by_two():
 
     bound = product(a, b, label="|A||B|")
 
-    # One inner product of length 2 with flush-to-zero loses at most 2 * 2 realmin.
-    np.testing.assert_array_equal(bound.array, gamma_2 * magnitude + (1 + gamma_2) * 4 * REALMIN)
+    # One inner product of length 2 with flush-to-zero loses at most 2 * 2 realmin, counted
+    # once for each evaluation order.
+    np.testing.assert_array_equal(bound.array, gamma_2 * magnitude + (1 + gamma_2) * 8 * REALMIN)
     assert bound.derivation == "gamma_2 |A||B| + underflow (float64)"
 
 
 def test_product_vector_counts_inner_length():
     bound = product(np.ones(5), np.ones(5))
 
-    assert bound.array == gamma(5, np.float64) * 5.0 + 5 * REALMIN
+    assert bound.array == gamma(5, np.float64) * 5.0 + (1 + gamma(5, np.float64)) * 20 * REALMIN
+
+
+def test_product_underflow_term_alone():
+    # With zero magnitudes only the underflow term is left: 2 * 2 realmin per order, 2 orders.
+    bound = product(np.zeros((2, 2)), np.zeros((2, 2)))
+
+    np.testing.assert_array_equal(bound.array, np.full((2, 2), (1 + gamma(2, np.float64)) * 8 * REALMIN))
+
+
+def test_product_underflow_scaled_from_left():
+    # Right to left, x^T (A y) loses 2 realmin in A y, which |x| = 2^600 scales up.
+    x, a, y = np.array([2.0**600]), np.array([[1.0]]), np.array([1.0])
+
+    bound = product(x, a, y)
+
+    assert bound.array >= 2 * REALMIN * 2.0**600
 
 
 def test_product_needs_factor():
@@ -67,8 +84,8 @@ def test_product_needs_factor():
 def test_rounded_bound():
     bound = rounded(np.array([-2.0, 4.0]), 3, label="|x|")
 
-    np.testing.assert_array_equal(bound.array, gamma(3, np.float64) * np.array([2.0, 4.0]) + 3 * REALMIN)
-    assert bound.derivation == "gamma_3 |x| + 3 realmin (float64)"
+    np.testing.assert_array_equal(bound.array, gamma(3, np.float64) * np.array([2.0, 4.0]) + 6 * REALMIN)
+    assert bound.derivation == "gamma_3 |x| + 6 realmin (float64)"
 
 
 def test_bound_addition():

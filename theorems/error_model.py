@@ -88,23 +88,21 @@ def product(*factors: Any, dtype: Any = np.float64, label: str | None = None) ->
 
     Factors are matrices or vectors (a 1-D first factor is a row, a 1-D last factor a column);
     K is the sum of the inner dimensions, the number of rounded operations per output entry.
-    An inner product of length k computed with flush-to-zero loses at most 2k realmin in
-    absolute terms, and what one stage loses is scaled by the magnitudes of the later factors,
-    so the underflow term is propagated through them. The magnitudes are multiplied in float64
-    with |.| applied entrywise. ``label`` names the factors, e.g. ``"|W2||D||W1|"``.
+    A length-k inner product loses at most 2k realmin to underflow (k products and k sums, each
+    flushed to zero at worst), and what one stage loses is scaled by the magnitudes of the
+    factors applied after it. The bound adds that loss for left-to-right and for right-to-left
+    evaluation, so it covers both orders, e.g. (v^T A) u and v^T (A u). Magnitudes are
+    multiplied in float64 with |.| applied entrywise. ``label`` names the factors.
     """
     if not factors:
         raise ValueError("product needs at least one factor")
     tiny = float(np.finfo(np.dtype(dtype)).tiny)
     magnitudes = [np.abs(np.asarray(f, dtype=np.float64)) for f in factors]
     value = magnitudes[0]
-    lost = np.zeros_like(value)
-    inner = 0
     for m in magnitudes[1:]:
-        length = value.shape[-1] if value.ndim else 1
-        inner += length
-        lost = lost @ m + 2 * length * tiny
         value = value @ m
+    inner = sum(m.shape[-1] if m.ndim else 1 for m in magnitudes[:-1])
+    lost = _underflow_left_to_right(magnitudes, tiny) + _underflow_left_to_right(_reversed_chain(magnitudes), tiny).T
 
     name = np.dtype(dtype).name
     rounding = gamma(inner, dtype)
@@ -112,17 +110,35 @@ def product(*factors: Any, dtype: Any = np.float64, label: str | None = None) ->
     return Bound(rounding * value + (1.0 + rounding) * lost, text)
 
 
-def rounded(magnitude: Any, operations: int, *, dtype: Any = np.float64, label: str = "|x|") -> Bound:
-    """Return gamma_k |x| + k realmin: k rounded operations applied to a value of size |x|.
+def _underflow_left_to_right(magnitudes: list[np.ndarray], tiny: float) -> np.ndarray:
+    """Absolute loss to underflow when (((F1 F2) F3) ...) is evaluated left to right."""
+    value = magnitudes[0]
+    lost = np.zeros_like(value)
+    for m in magnitudes[1:]:
+        length = value.shape[-1] if value.ndim else 1
+        lost = lost @ m + 2 * length * tiny
+        value = value @ m
+    return lost
 
-    The realmin term covers a flushed result of the last operations only. A caller whose
-    intermediates may underflow and then be scaled up by later factors uses :func:`product`.
+
+def _reversed_chain(magnitudes: list[np.ndarray]) -> list[np.ndarray]:
+    """The factors of (F1 ... Fm)^T = Fm^T ... F1^T, so right-to-left evaluation of the product
+    is left-to-right evaluation of its transpose."""
+    return [m.T for m in reversed(magnitudes)]
+
+
+def rounded(magnitude: Any, operations: int, *, dtype: Any = np.float64, label: str = "|x|") -> Bound:
+    """Return gamma_k |x| + 2k realmin: k rounded operations applied to a value of size |x|.
+
+    The realmin term covers results flushed to zero in a length-k inner product (k products and
+    k sums) whose result is not scaled further. A chain of products, where an intermediate may
+    underflow and later factors scale the loss up, needs :func:`product`.
     """
     return _rounding_bound(np.abs(np.asarray(magnitude, dtype=np.float64)), operations, dtype, label)
 
 
 def _rounding_bound(magnitude: np.ndarray, operations: int, dtype: Any, label: str) -> Bound:
     tiny = float(np.finfo(np.dtype(dtype)).tiny)
-    array = gamma(operations, dtype) * magnitude + operations * tiny
+    array = gamma(operations, dtype) * magnitude + 2 * operations * tiny
     name = np.dtype(dtype).name
-    return Bound(array, f"gamma_{operations} {label} + {operations} realmin ({name})")
+    return Bound(array, f"gamma_{operations} {label} + {2 * operations} realmin ({name})")

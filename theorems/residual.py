@@ -94,6 +94,16 @@ def block_formula(w1: np.ndarray, w2: np.ndarray, x0: np.ndarray) -> np.ndarray:
     source=_source("part (a)"),
     strategy=residual_blocks(),
     evidence="numerical",
+    examples=(
+        # W1 x0 underflows to a subnormal that keeps few digits, and W2 scales the loss up.
+        DenseBlock(
+            w1=np.array([[1.2345e-120]]),
+            w2=np.array([[1e250]]),
+            x0=np.array([1e-200]),
+            u=np.zeros(1),
+            v=np.zeros(1),
+        ),
+    ),
 )
 def block_output(block: DenseBlock, formula=block_formula) -> None:
     _note_block(block)
@@ -102,9 +112,11 @@ def block_output(block: DenseBlock, formula=block_formula) -> None:
     actual = residual_block(block.w1, block.w2, block.x0)
     expected = formula(block.w1, block.w2, block.x0)
 
-    # |ReLU(a) - ReLU(b)| <= |a - b|, so each side is within gamma_{2n+1} (|W2||W1||x0| + |x0|).
+    # |ReLU(a) - ReLU(b)| <= |a - b|, so the chain W2 (W1 x0) bounds the branch's error, and
+    # adding x0 rounds once more. Each side is within that bound; the difference within twice.
     magnitude = np.abs(block.w2) @ np.abs(block.w1) @ np.abs(block.x0) + np.abs(block.x0)
-    bound = 2 * error_model.rounded(magnitude, 2 * n + 1, label="(|W2||W1||x0| + |x0|)")
+    branch = error_model.product(block.w2, block.w1, block.x0, label="|W2||W1||x0|")
+    bound = 2 * (branch + error_model.rounded(magnitude, 1, label="(|W2||W1||x0| + |x0|)"))
     assert_close(actual, expected, bound, what="block output vs formula")
 
 
@@ -155,9 +167,10 @@ def jacobian(block: DenseBlock, closed_form=jacobian_closed_form) -> None:
 def _assert_jvp_vjp_agree(function, block: DenseBlock, mask: np.ndarray) -> None:
     """<v, J u> from forward mode equals <J^T v, u> from reverse mode.
 
-    Forward mode rounds W1 u (n terms), W2 (D W1 u) (n terms) and + u; the inner product with
-    v adds n more. Each side is therefore within gamma_{3n+1} |v|^T (|W2||D||W1| + I) |u| of
-    the exact value, and reverse mode has the same count by symmetry.
+    Forward mode rounds W1 u (n terms) and W2 (D W1 u) (n terms), adds u and takes the inner
+    product with v (n more terms); reverse mode does the same from the other end. The product
+    bounds cover the chains in both evaluation orders, underflow included, and the last term
+    covers the addition of u and the final inner product.
     """
     _, forward = jax.jvp(function, (block.x0,), (block.u,))
     _, pullback = jax.vjp(function, block.x0)
@@ -167,10 +180,11 @@ def _assert_jvp_vjp_agree(function, block: DenseBlock, mask: np.ndarray) -> None
     note(f"<v, J u> = {left!r}, <J^T v, u> = {right!r}")
 
     n = block.x0.shape[0]
-    magnitude = jacobian_magnitude(block.w1, block.w2, mask, np.eye(n))
-    per_side = error_model.rounded(
-        np.abs(block.v) @ magnitude @ np.abs(block.u), 3 * n + 1, label="|v|^T (|W2||D||W1| + I) |u|"
-    )
+    masked = mask[:, None] * block.w1
+    branch = error_model.product(block.v, block.w2, masked, block.u, label="|v|^T |W2||D||W1| |u|")
+    shortcut = error_model.product(block.v, block.u, label="|v|^T |u|")
+    total = np.abs(block.v) @ jacobian_magnitude(block.w1, block.w2, mask, np.eye(n)) @ np.abs(block.u)
+    per_side = branch + shortcut + error_model.rounded(total, n + 1, label="|v|^T (|W2||D||W1| + I) |u|")
     assert_close(left, right, 2 * per_side, what="JVP/VJP inner products")
 
 
