@@ -122,3 +122,15 @@ def test_array_strategies_reject_sizes(make, named):
 def test_scaled_arrays_rejects_non_tuple_shape():
     with pytest.raises(ValueError, match=r"shape=3 is invalid: it must be a tuple of integers >= 0"):
         scaled_arrays(3)
+
+
+def test_scaled_arrays_have_no_subnormals():
+    # A tiny general float times 2^-90 would be subnormal, which XLA reads as 0.
+    tiny = np.finfo(np.float64).tiny
+
+    @given(scaled_arrays((3,)))
+    @settings(max_examples=300, database=None)
+    def check(array):
+        assert not np.any((array != 0) & (np.abs(array) < tiny))
+
+    check()

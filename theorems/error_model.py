@@ -14,9 +14,11 @@ K is the sum of the inner dimensions (Higham, eq. 3.13 applied m - 1 times, with
 that is exactly 0 analytically but about 1e-16 numerically is covered by the magnitudes of the
 operands, not by an ad hoc absolute tolerance.
 
-The model assumes no overflow. Underflow is covered by an absolute term of a few smallest normal
-numbers per operation (propagated through later factors in :func:`product`), because XLA on CPU
-may flush subnormal results to zero.
+The model assumes no overflow and normal (or zero) inputs: XLA on CPU reads a subnormal input
+as 0, an error no bound on the operations can cover, so the strategies never draw one.
+Underflow in results is covered by an absolute term of a few smallest normal numbers per
+operation (propagated through later factors in :func:`product`), because XLA on CPU flushes
+subnormal results to zero.
 """
 
 from __future__ import annotations
