@@ -69,6 +69,13 @@ def _as_signal(name: str, value: Any) -> np.ndarray:
     return array
 
 
+def _validate_stride_and_padding(stride: int, padding: int) -> None:
+    if stride < 1:
+        raise ValueError(f"stride={stride!r} is invalid: it must be an integer >= 1")
+    if padding < 0:
+        raise ValueError(f"padding={padding!r} is invalid: it must be an integer >= 0")
+
+
 def forward_output_length(length: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
     """Return floor((n + 2p - K) / s) + 1, the length of a strided cross-correlation.
 
@@ -83,10 +90,7 @@ def forward_output_length(length: int, kernel_size: int, stride: int = 1, paddin
         raise ValueError(
             f"length={length!r} and kernel_size={kernel_size!r} are invalid: both must be >= 1"
         )
-    if stride < 1:
-        raise ValueError(f"stride={stride!r} is invalid: it must be an integer >= 1")
-    if padding < 0:
-        raise ValueError(f"padding={padding!r} is invalid: it must be an integer >= 0")
+    _validate_stride_and_padding(stride, padding)
     if length + 2 * padding < kernel_size:
         raise ValueError(
             f"padding={padding!r} is too small for length={length!r} and "
@@ -117,10 +121,7 @@ def transpose_output_length(
         raise ValueError(
             f"kernel_size={kernel_size!r} is invalid: the kernel needs at least one tap"
         )
-    if stride < 1:
-        raise ValueError(f"stride={stride!r} is invalid: it must be an integer >= 1")
-    if padding < 0:
-        raise ValueError(f"padding={padding!r} is invalid: it must be an integer >= 0")
+    _validate_stride_and_padding(stride, padding)
     if not 0 <= output_padding < stride:
         raise ValueError(
             f"output_padding={output_padding!r} is invalid for stride={stride!r}: it must "

@@ -43,7 +43,7 @@ class RegistryError(ValueError):
 
 @dataclass(frozen=True)
 class Source:
-    """Where a claim comes from: the part of the course document and the published result."""
+    """A claim's provenance: the part of the course document and the published result."""
 
     part: str
     reference: str

@@ -39,7 +39,7 @@ class VacuousCheckError(RuntimeError):
 
 @dataclass
 class Outcome:
-    """What one Hypothesis run of a check found."""
+    """The result of one Hypothesis run of a check."""
 
     kind: OutcomeKind
     examples: int  # inputs the check ran on to the end or to a violation; shrink steps included

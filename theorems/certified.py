@@ -124,8 +124,8 @@ class MeanTestDesign:
     """A planned mean test: error rates, the discrepancy it detects, and its sample count.
 
     ``samples`` is the least Bernstein sample count for ``discrepancy``, capped at the
-    ``max_samples`` given to :func:`design_mean_test`; ``detectable`` is the discrepancy the
-    chosen count detects at rate ``beta`` (larger than ``discrepancy`` only when capped).
+    ``max_samples`` given to :func:`design_mean_test`. ``detectable`` is the discrepancy the
+    chosen count detects at rate ``beta``, which exceeds ``discrepancy`` only when capped.
     """
 
     alpha: float
@@ -321,8 +321,8 @@ def dkwm_interval(samples: Any, *, low: float, high: float, alpha: float = DEFAU
     values = np.sort(_validated_samples(samples, low, high, 0.0))
     n = values.size
     eps = min(1.0, math.sqrt(math.log(2.0 / alpha) / (2.0 * n)))
-    # Moving probability eps from the largest samples to `low` gives the least mean, and from
-    # the smallest samples to `high` the largest; each sample carries mass 1/n.
+    # Moving probability eps from the largest samples to `low` gives the least mean. Moving it
+    # from the smallest samples to `high` gives the largest. Each sample carries mass 1/n.
     cumulative = np.arange(1, n + 1) / n
     from_low = np.clip(cumulative - eps, 0.0, 1.0 / n)
     least = float(np.sum(values[::-1] * from_low)) + eps * low
@@ -379,7 +379,12 @@ def assert_true_mean_equal(
     # The ledger's err/tol for a certified claim: distance to the estimate over the half-width.
     half_width = (interval.high - interval.low) / 2.0
     distance = abs(float(expected) - interval.estimate)
-    record_ratio(0.0 if distance == 0.0 else distance / half_width if half_width > 0 else math.inf)
+    if distance == 0.0:
+        record_ratio(0.0)
+    elif half_width > 0:
+        record_ratio(distance / half_width)
+    else:
+        record_ratio(math.inf)
     assert_that(
         interval.contains(expected),
         f"{what}: expected value {expected!r} lies outside the {1 - design.alpha:.10g} Bernstein "

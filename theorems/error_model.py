@@ -124,8 +124,8 @@ def _underflow_left_to_right(magnitudes: list[np.ndarray], tiny: float) -> np.nd
 
 
 def _reversed_chain(magnitudes: list[np.ndarray]) -> list[np.ndarray]:
-    """The factors of (F1 ... Fm)^T = Fm^T ... F1^T, so right-to-left evaluation of the product
-    is left-to-right evaluation of its transpose."""
+    """Return the factors of (F1 ... Fm)^T = Fm^T ... F1^T. Right-to-left evaluation of the
+    product is left-to-right evaluation of this transposed chain."""
     return [m.T for m in reversed(magnitudes)]
 
 

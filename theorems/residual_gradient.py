@@ -32,6 +32,7 @@ from theorems import assert_that, claim, error_model
 from theorems._registry import Source
 from theorems.certified import assert_true_mean_equal, default_seed, design_mean_test
 from theorems.exact import fractions_of
+from theorems._blocks import relu_mask
 
 __all__ = ["expected_gradient_norm_squared", "sample_gradient_norms_squared"]
 
@@ -66,8 +67,8 @@ def _gradient_problems(draw: st.DrawFn) -> GradientProblem:
 
 
 def _active_rows(W1: Any, x0: Any) -> np.ndarray:
-    """D as a 0/1 vector: 1[W1 x0 > 0], with the kink W1 x0 = 0 inactive (ReLU'(0) = 0)."""
-    return np.asarray([1 if value > 0 else 0 for value in (W1 @ x0).tolist()])
+    """D as a 0/1 integer vector, so it keeps rational inputs exact (ReLU'(0) = 0 at a kink)."""
+    return relu_mask(W1 @ x0).astype(int)
 
 
 def expected_gradient_norm_squared(g: Any, W1: Any, x0: Any, sigma: Any) -> Any:
